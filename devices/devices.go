@@ -140,6 +140,17 @@ type Driver struct {
 	// Validate checks a device entry quickly and without touching hardware (nil: no extra checks).
 	// Unknown keys and types of declared Options are checked by the caller.
 	Validate func(Spec) []FieldError
+	// Capacity, for lights drivers, says how many outputs (LEDs or pixels, numbered from 0),
+	// button inputs and displays an entry provides, so that the location map can be checked.
+	Capacity func(Spec) Capacity
+}
+
+// Capacity is what a lights device entry provides to the location map.
+type Capacity struct {
+	Outputs  int // LED channels or pixels, numbered from 0
+	Inputs   int // buttons, numbered from 0
+	Displays int // quantity displays, numbered from 0
+	RGB      bool
 }
 
 var (

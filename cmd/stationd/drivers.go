@@ -1,0 +1,13 @@
+package main
+
+// The device drivers built into stationd. Each registers itself from init(); removing a line
+// here removes the driver from the binary, from check-config and from the config reference.
+import (
+	_ "github.com/stationd/stationd/devices/lights/gpiolights"
+	_ "github.com/stationd/stationd/devices/lights/ht16k33"
+	_ "github.com/stationd/stationd/devices/lights/lightsim"
+	_ "github.com/stationd/stationd/devices/lights/mcp23017"
+	_ "github.com/stationd/stationd/devices/lights/ws2812"
+	_ "github.com/stationd/stationd/devices/scale/mtsics"
+	_ "github.com/stationd/stationd/devices/scanner/serialscan"
+)
