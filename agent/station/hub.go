@@ -242,7 +242,7 @@ func (h *hub) runPrinter(spec devices.Spec) func(context.Context, supervisor.Rep
 	return func(ctx context.Context, r supervisor.Reporter) error {
 		p, err := printer.Open(ctx, spec, h.env(spec))
 		if err != nil {
-			return gone(err, printer.ErrOffline)
+			return err
 		}
 		defer p.Close()
 		setHandle(h, h.printers, spec.Name, p)
@@ -254,10 +254,11 @@ func (h *hub) runPrinter(spec devices.Spec) func(context.Context, supervisor.Rep
 			switch {
 			case ctx.Err() != nil:
 				return nil
-			case errors.Is(err, printer.ErrNoStatus):
-				r.OK()
+			case printer.Reason(err) == printer.ReasonOffline:
+				// Keep the printer open (it reconnects by itself) but say it is gone.
+				r.Gone(err.Error())
 			case err != nil:
-				return gone(err, printer.ErrOffline)
+				r.Fault(err.Error())
 			case st.Err() != nil:
 				r.Fault(st.Err().Error())
 			default:

@@ -30,6 +30,9 @@ type Reporter interface {
 	// Fault says the device answers but cannot work (overload, paper out, error reply); Run keeps
 	// going and calls OK when it recovers.
 	Fault(detail string)
+	// Gone says the device cannot be reached for now while Run keeps trying by itself (a network
+	// printer that reconnects per job); it reports disconnected.
+	Gone(detail string)
 }
 
 // Device is one supervised device.
@@ -135,6 +138,7 @@ type reporter struct {
 
 func (r reporter) OK()                 { r.s.set(r.spec, devices.StateOK, "") }
 func (r reporter) Fault(detail string) { r.s.set(r.spec, devices.StateFault, detail) }
+func (r reporter) Gone(detail string)  { r.s.set(r.spec, devices.StateDisconnected, detail) }
 
 // keep runs one device and reopens it after each failure.
 func (s *Supervisor) keep(ctx context.Context, d Device) {

@@ -12,7 +12,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/stationd/stationd/agent/broker"
-	"github.com/stationd/stationd/agent/internal/mosquitto"
+	"github.com/stationd/stationd/agent/broker/mosquitto"
 )
 
 // memSource is an in-memory outbox.
