@@ -174,11 +174,10 @@ func (in *Intake) Process(ctx context.Context, topic string, payload []byte) (pr
 	default:
 		perr = in.call(ctx, cmd, data)
 	}
+	res = cmd.Result(perr)
 	if perr != nil {
-		res.Error = perr
 		log.Warn("command refused: "+perr.Error(), "code", perr.Code)
 	} else {
-		res.OK = true
 		log.Info("command handled")
 	}
 	err := in.store.Update(ctx, func(tx *outbox.Tx) error {
