@@ -28,7 +28,7 @@ var (
 	binErr  error
 )
 
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "stationd-bin-")
@@ -48,7 +48,7 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-func writeConfig(t *testing.T, broker, dir string, extra string) string {
+func writeConfig(t testing.TB, broker, dir string, extra string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`site: E2E
 station: st-1
@@ -87,10 +87,12 @@ type oms struct {
 
 const prefix = "wh/v1/E2E/st-1"
 
-func newOMS(t *testing.T, url string) *oms {
+func newOMS(t testing.TB, url string) *oms { return newOMSID(t, url, "oms-e2e") }
+
+func newOMSID(t testing.TB, url, id string) *oms {
 	t.Helper()
 	o := &oms{bySeq: map[uint64]string{}}
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID("oms-e2e").SetCleanSession(false).
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(false).
 		SetAutoReconnect(true).SetOrderMatters(true))
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("oms connect: %v", tok.Error())
@@ -157,7 +159,7 @@ func (o *oms) ping(id string) {
 	o.c.Publish(prefix+"/cmd/station.ping", 1, false, fmt.Sprintf(`{"v":1,"id":%q,"type":"station.ping","data":{}}`, id))
 }
 
-func waitFor(t *testing.T, what string, d time.Duration, f func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !f() {
@@ -174,7 +176,7 @@ type proc struct {
 	done   chan error
 }
 
-func start(t *testing.T, bin, cfg string) *proc {
+func start(t testing.TB, bin, cfg string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(bin, "run", "--config", cfg), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	p.cmd.Stderr = &lockedWriter{w: p.stderr}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stationd/stationd/agent/config"
 )
@@ -121,4 +123,67 @@ func TestREADMEConfigReference(t *testing.T) {
 		return
 	}
 	t.Errorf("README.md config reference is out of date: run go test ./cmd/stationd -run README -update")
+}
+
+func TestPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(pw string) string {
+		p := filepath.Join(dir, "station.yaml")
+		body := `site: E2E
+station: st-1
+roles: [pick]
+mqtt: {broker: "tcp://127.0.0.1:1", username: st1, password_file: ` + pw + `}
+storage: {dir: ` + filepath.Join(dir, "state") + `}
+`
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Run("missing", func(t *testing.T) {
+		code, _, e := run(t, "run", "--config", write(filepath.Join(dir, "nope.pw")))
+		if code != 1 || !strings.Contains(e, "password_file") || !strings.Contains(e, "nope.pw") {
+			t.Errorf("exit %d, stderr %q", code, e)
+		}
+	})
+	t.Run("world-readable warns", func(t *testing.T) {
+		pw := filepath.Join(dir, "open.pw")
+		os.WriteFile(pw, []byte("hunter2-XyZ\n"), 0o644)
+		ctx, cancel := context.WithCancel(context.Background())
+		var e syncBuffer
+		done := make(chan int, 1)
+		go func() { done <- Main(ctx, []string{"run", "--config", write(pw)}, &bytes.Buffer{}, &e) }()
+		for !strings.Contains(e.String(), "chmod 600") {
+			select {
+			case <-done:
+				t.Fatalf("exited early: %s", e.String())
+			default:
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d after cancel", code)
+		}
+		if strings.Contains(e.String(), "hunter2-XyZ") {
+			t.Error("the password appears in the log")
+		}
+	})
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
