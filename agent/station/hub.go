@@ -165,13 +165,11 @@ func (h *hub) runScanner(spec devices.Spec) func(context.Context, supervisor.Rep
 func (h *hub) scan(ctx context.Context, device string, s scanner.Scan) {
 	d := barcode.Decode(s.Data)
 	h.s.log.Debug("scan", "device", device, "code", d.Code, "symbology", d.Symbology)
+	if d.Err != nil {
+		h.s.log.Info("scan: "+d.Err.Error(), "device", device)
+	}
 	if h.s.cfg.Load().Telemetry.Scans {
-		ev := protocol.Scan{Device: device, Code: d.Code, Symbology: d.Symbology, AIM: d.AIM, GTIN: d.GTIN}
-		if d.Error != "" {
-			ev.Error = string(d.Error)
-		} else if len(d.GS1) > 0 {
-			ev.GS1 = d.GS1.Map()
-		}
+		ev := scanEvent(device, d)
 		if err := h.s.Emit(ctx, protocol.EventScan, ev); err != nil {
 			h.s.log.Warn("scan telemetry not recorded: "+err.Error(), "device", device)
 		}
@@ -186,6 +184,36 @@ func (h *hub) scan(ctx context.Context, device string, s scanner.Scan) {
 			return
 		}
 	}
+}
+
+// scanEvent is the contract's scan event for a decoded scan. The decoder knows more symbologies
+// and error kinds than the contract names; on the wire they are folded into the contract's
+// vocabulary (the aim field still tells the exact symbology, the log the exact error).
+func scanEvent(device string, d barcode.Result) protocol.Scan {
+	ev := protocol.Scan{Device: device, Code: d.Code, Symbology: d.Symbology, AIM: d.AIM, GTIN: d.GTIN}
+	if !contractSymbologies[ev.Symbology] {
+		ev.Symbology = protocol.SymbologyUnknown
+	}
+	switch string(d.Error) {
+	case "":
+		if len(d.GS1) > 0 {
+			ev.GS1 = d.GS1.Map()
+		}
+	case protocol.ScanBadCheckDigit, protocol.ScanUnknownAI, protocol.ScanBadLength, protocol.ScanBadDate:
+		ev.Error, ev.GTIN = string(d.Error), ""
+	default: // bad_character, bad_format: a malformed element string
+		ev.Error, ev.GTIN = protocol.ScanBadLength, ""
+	}
+	return ev
+}
+
+var contractSymbologies = map[string]bool{
+	protocol.SymbologyCode128: true, protocol.SymbologyGS1128: true, protocol.SymbologyEAN13: true,
+	protocol.SymbologyEAN8: true, protocol.SymbologyUPCA: true, protocol.SymbologyUPCE: true,
+	protocol.SymbologyITF: true, protocol.SymbologyCode39: true, protocol.SymbologyCode93: true,
+	protocol.SymbologyCodabar: true, protocol.SymbologyQR: true, protocol.SymbologyGS1QR: true,
+	protocol.SymbologyDataMatrix: true, protocol.SymbologyGS1DataMatrix: true, protocol.SymbologyPDF417: true,
+	protocol.SymbologyAztec: true, protocol.SymbologyGS1DataBar: true, protocol.SymbologyUnknown: true,
 }
 
 func (h *hub) runScale(spec devices.Spec) func(context.Context, supervisor.Reporter) error {

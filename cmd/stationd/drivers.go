@@ -9,5 +9,7 @@ import (
 	_ "github.com/stationd/stationd/devices/lights/mcp23017"
 	_ "github.com/stationd/stationd/devices/lights/ws2812"
 	_ "github.com/stationd/stationd/devices/scale/mtsics"
+	_ "github.com/stationd/stationd/devices/scanner/evdev"
+	_ "github.com/stationd/stationd/devices/scanner/scannersim"
 	_ "github.com/stationd/stationd/devices/scanner/serialscan"
 )
