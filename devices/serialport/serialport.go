@@ -116,6 +116,15 @@ type port struct{ serial.Port }
 
 func (p port) ResetInput() error { return p.Port.ResetInputBuffer() }
 
+// SetReadTimeout maps d <= 0 to go.bug.st/serial's NoTimeout (wait forever); its own 0 would
+// make Read return at once.
+func (p port) SetReadTimeout(d time.Duration) error {
+	if d <= 0 {
+		d = serial.NoTimeout
+	}
+	return p.Port.SetReadTimeout(d)
+}
+
 // ErrNotFound, ErrPermission and ErrBusy classify Open failures (errors.Is).
 var (
 	ErrNotFound   = errors.New("port not found")
