@@ -8,6 +8,8 @@ import (
 	_ "github.com/stationd/stationd/devices/lights/lightsim"
 	_ "github.com/stationd/stationd/devices/lights/mcp23017"
 	_ "github.com/stationd/stationd/devices/lights/ws2812"
+	_ "github.com/stationd/stationd/devices/printer/printersim"
+	_ "github.com/stationd/stationd/devices/printer/zplprinter"
 	_ "github.com/stationd/stationd/devices/scale/mtsics"
 	_ "github.com/stationd/stationd/devices/scanner/evdev"
 	_ "github.com/stationd/stationd/devices/scanner/scannersim"
