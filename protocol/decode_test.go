@@ -131,11 +131,11 @@ func TestDecodeCommandErrors(t *testing.T) {
 		{"label zpl null and template", "label.print", `{"v":1,"id":"c-32","type":"label.print","data":{"zpl":null,"template":"shipping","fields":{"name":"A"}}}`, "", "", "c-32", "label.print"},
 		{"label field value not a string", "label.print", `{"v":1,"id":"c-33","type":"label.print","data":{"template":"shipping","fields":{"qty":2}}}`, CodeInvalid, `data.fields["qty"]: must be a string`, "c-33", "label.print"},
 		{"label field name with a space", "label.print", `{"v":1,"id":"c-34","type":"label.print","data":{"template":"shipping","fields":{"order id":"x"}}}`, CodeInvalid, `data.fields["order id"]: key must be letters`, "c-34", "label.print"},
-		{"light colour unknown", "light.set", `{"v":1,"id":"c-35","type":"light.set","data":{"location":"A-01","color":"purple"}}`, CodeInvalid, `data.color: must be one of "off", "red"`, "c-35", "light.set"},
+		{"light colour unknown", "light.set", `{"v":1,"id":"c-35","type":"light.set","data":{"location":"A-01","color":"purple"}}`, CodeInvalid, `data.color: must be off, red`, "c-35", "light.set"},
 		{"pick task ids duplicated", "pick.tasks", `{"v":1,"id":"c-36","type":"pick.tasks","data":{"batch_id":"B1","tasks":[{"task_id":"T1","location":"A","sku":"S","qty":1},{"task_id":"T1","location":"B","sku":"S","qty":1}]}}`,
 			CodeInvalid, "data.tasks[1].task_id: duplicates data.tasks[0].task_id", "c-36", "pick.tasks"},
 		{"pick colour off", "pick.tasks", `{"v":1,"id":"c-37","type":"pick.tasks","data":{"batch_id":"B1","tasks":[{"task_id":"T1","location":"A","sku":"S","qty":1,"color":"off"}]}}`,
-			CodeInvalid, "data.tasks[0].color: must be one of", "c-37", "pick.tasks"},
+			CodeInvalid, "data.tasks[0].color: must be red, green", "c-37", "pick.tasks"},
 		{"put slot shared", "put.wall", `{"v":1,"id":"c-38","type":"put.wall","data":{"wall_id":"W","orders":[{"order_id":"O1","slot":"S1","lines":[{"sku":"A","qty":1}]},{"order_id":"O2","slot":"S1","lines":[{"sku":"B","qty":1}]}]}}`,
 			CodeInvalid, "data.orders[1].slot: duplicates data.orders[0].slot", "c-38", "put.wall"},
 		{"return line qty zero", "return.expect", `{"v":1,"id":"c-39","type":"return.expect","data":{"rma_id":"R","lines":[{"sku":"A","qty":0}]}}`,
@@ -417,7 +417,7 @@ func TestRegistryOrder(t *testing.T) {
 	if got := fmt.Sprint(cmds); got != "[pack.order pack.cancel pick.tasks pick.cancel put.wall return.expect label.print light.set station.ping]" {
 		t.Errorf("commands %s", got)
 	}
-	if len(evts) != 20 || evts[len(evts)-1] != EventOutboxDropped {
+	if len(evts) != 21 || evts[len(evts)-1] != EventOutboxDropped {
 		t.Errorf("events %v", evts)
 	}
 	if _, ok := LookupCommand("no.such"); ok {

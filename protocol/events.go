@@ -22,6 +22,7 @@ const (
 	EventPickCompleted    = "pick.completed"
 	EventPutConfirmed     = "put.confirmed"
 	EventPutOrderComplete = "put.order_complete"
+	EventPutUnexpected    = "put.unexpected"
 	EventReturnReceived   = "return.received"
 	EventDeviceStatus     = "device.status"
 	EventCommandResult    = "command.result"
@@ -62,6 +63,14 @@ const (
 	ExceptionCarrierLimit         = "carrier_limit_exceeded"  // weight or box beyond the carrier's limits
 	ExceptionNoBoxFits            = "no_box_fits"             // no configured box holds the order's items
 	ExceptionOrderCancelled       = "order_cancelled"         // pack.cancel arrived while the order was open
+	ExceptionScaleUnstable        = "scale_unstable"          // no stable weight within the settle time; the station keeps waiting
+	ExceptionLabelFailed          = "label_failed"            // the label did not print; the queue retries, a supervisor may complete without it
+)
+
+// Reasons of put.unexpected.
+const (
+	PutNotOnWall    = "not_on_wall"   // no order of an open wall needs the item
+	PutOverQuantity = "over_quantity" // every order that needed it has it already
 )
 
 // Device kinds and states of device.status and of the birth message (contract sections 2 and 6).
@@ -255,6 +264,15 @@ type PutOrderComplete struct {
 	Slot    string `json:"slot"`
 }
 
+// PutUnexpected is put.unexpected (an extension): an item scanned at a put wall that no slot
+// needs. Reason is PutNotOnWall, PutOverQuantity, or the scan's decode error.
+type PutUnexpected struct {
+	Device string `json:"device"`         // the scanner
+	Code   string `json:"code"`           // the scanned data, as in scan
+	GTIN   string `json:"gtin,omitempty"` // the GTIN-14 it carries, when it does
+	Reason string `json:"reason"`
+}
+
 // ReturnReceived is return.received: a return was checked in.
 type ReturnReceived struct {
 	RMAID   string         `json:"rma_id"`
@@ -359,6 +377,7 @@ func (PickShort) EventType() string        { return EventPickShort }
 func (PickCompleted) EventType() string    { return EventPickCompleted }
 func (PutConfirmed) EventType() string     { return EventPutConfirmed }
 func (PutOrderComplete) EventType() string { return EventPutOrderComplete }
+func (PutUnexpected) EventType() string    { return EventPutUnexpected }
 func (ReturnReceived) EventType() string   { return EventReturnReceived }
 func (DeviceStatus) EventType() string     { return EventDeviceStatus }
 func (CommandResult) EventType() string    { return EventCommandResult }

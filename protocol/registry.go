@@ -136,7 +136,7 @@ var (
 	mmRule       = integer(1, 100_000, "Millimetres.")
 	reasonRule   = str(1, 64, "A reason code: lower case letters, digits and '_'.").match(reCode, "must be lower case letters, digits and '_', starting with a letter")
 	codeRule     = str(1, 4096, "The scanned data, as in scan (a GS separator stays as the character 0x1D).").match(nil, "")
-	colorRule    = enumOf("Light colour.", ColorRed, ColorGreen, ColorBlue, ColorYellow, ColorCyan, ColorMagenta, ColorWhite)
+	colorRule    = str(1, 16, "Light colour: red, green, blue, yellow, cyan, magenta, white, orange, or #rrggbb.").match(reColor, "must be red, green, blue, yellow, cyan, magenta, white, orange or #rrggbb")
 	telemetry    = []string{EventScan, EventWeight, EventStationKPI}
 )
 
@@ -243,7 +243,7 @@ func init() {
 			opt("printer", withDoc(deviceRule, "The printer device; default: the config's pack.printer.")),
 			opt("zpl", str(1, 0, "A complete ZPL label, sent byte for byte.").match(nil, "")),
 			opt("template", str(1, 64, "A label template of the station.").match(reName, "must be letters, digits, '_' or '-'")),
-			opt("fields", mapOf(str(1, 64, "").match(reName, "must be letters, digits, '_' or '-'"), str(0, 1024, "A field value."), "Template fields by name.")),
+			opt("fields", mapOf(str(1, 64, "").match(reFieldName, "must be letters, digits, '_', '-' or '.' (ship_to.name)"), str(0, 1024, "A field value."), "Template fields by name.")),
 			opt("copies", integer(1, 100, "Copies; default 1.")),
 		).with(zplOrTemplate), decodeCommandAs[LabelPrint])
 
@@ -251,7 +251,7 @@ func init() {
 		"Set one light, outside any pick batch.",
 		object("",
 			req("location", locationRule),
-			req("color", enumOf("Light colour; off turns it off.", ColorOff, ColorRed, ColorGreen, ColorBlue, ColorYellow, ColorCyan, ColorMagenta, ColorWhite)),
+			req("color", str(1, 16, "Light colour: off, red, green, blue, yellow, cyan, magenta, white, orange, or #rrggbb.").match(reLightColor, "must be off, red, green, blue, yellow, cyan, magenta, white, orange or #rrggbb")),
 			opt("blink", boolean("Blink instead of steady.")),
 			opt("display", str(0, 32, "Text for the location's display, when it has one (a quantity).")),
 		), decodeCommandAs[LightSet])
@@ -364,7 +364,7 @@ func init() {
 	addEvent(EventPackException, "The pack cannot go on as is: the operator is told what to do.",
 		object("",
 			req("order_id", orderIDRule),
-			req("reason", withDoc(reasonRule, "weight_out_of_tolerance, carrier_limit_exceeded, no_box_fits, order_cancelled; an OMS must accept others.")),
+			req("reason", withDoc(reasonRule, "weight_out_of_tolerance, carrier_limit_exceeded, no_box_fits, order_cancelled, scale_unstable, label_failed; an OMS must accept others.")),
 			req("detail", str(0, 1024, "What happened, for humans.")),
 		), decodeEventAs[PackException])
 
@@ -403,6 +403,13 @@ func init() {
 			req("order_id", orderIDRule),
 			req("slot", ident("The slot.")),
 		), decodeEventAs[PutOrderComplete])
+	addEvent(EventPutUnexpected, "Extension: an item scanned at a put wall that no slot needs; the operator is told.",
+		object("",
+			req("device", withDoc(deviceRule, "The scanner.")),
+			req("code", codeRule),
+			opt("gtin", str(14, 14, "The GTIN-14 the code carries, when it does.").match(reGTIN14, "must be 14 digits")),
+			req("reason", withDoc(reasonRule, "not_on_wall, over_quantity, or the scan's decode error (bad_check_digit, ...).")),
+		), decodeEventAs[PutUnexpected])
 
 	addEvent(EventReturnReceived, "A return was checked in.",
 		object("",

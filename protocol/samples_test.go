@@ -117,6 +117,7 @@ func eventSamples() map[string][]EventData {
 		EventPickCompleted:    {PickCompleted{BatchID: "B-7781"}},
 		EventPutConfirmed:     {PutConfirmed{WallID: "WALL-1", OrderID: "SO-2026-114502", Slot: "W1-A1", SKU: "TSHIRT-BLU-M", Qty: 1}},
 		EventPutOrderComplete: {PutOrderComplete{WallID: "WALL-1", OrderID: "SO-2026-114502", Slot: "W1-A1"}},
+		EventPutUnexpected:    {PutUnexpected{Device: "scanner1", Code: "]E05012345678900", GTIN: "05012345678900", Reason: PutNotOnWall}},
 		EventReturnReceived: {ReturnReceived{RMAID: "RMA-55120", WeightG: 260, Lines: []ReturnedLine{
 			{SKU: "TSHIRT-BLU-M", Code: "5901234123457", Qty: 1, Reason: "too_small", Condition: "new", Disposition: "restock"},
 		}}},

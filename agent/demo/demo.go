@@ -201,7 +201,7 @@ func (d *run) script(ctx context.Context, b *broker.Broker, oms *omssim.OMS, st 
 		return errors.New("demo: the scanner simulator did not attach")
 	}
 	d.step("3. scans: decoded (AIM identifier, GS1 element string, GTIN check digit) and sent as telemetry")
-	for _, code := range []string{"]E03614270350042", "]C1010361427035004217261231103L0T-42\x1d21SN00017", "]E03614270350043"} {
+	for _, code := range []string{"]E03614270350047", "]C1010361427035004717261231103L0T-42\x1d21SN00017", "]E03614270350042"} {
 		scanner.Feed(code)
 		if _, err := oms.WaitType(ctx, protocol.EventScan, matchCode(code)); err != nil {
 			return err

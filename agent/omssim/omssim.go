@@ -143,7 +143,8 @@ func (m *OMS) SendRaw(typ string, payload []byte) error {
 }
 
 // Wait returns the first event, in arrival order, for which match is true, waiting until ctx is
-// done. Events already received count.
+// done. Events already received count. match runs with the simulator locked: it must not call
+// the simulator's methods.
 func (m *OMS) Wait(ctx context.Context, match func(Received) bool) (Received, error) {
 	seen := 0
 	for {

@@ -11,23 +11,18 @@ import (
 	"github.com/stationd/stationd/protocol"
 )
 
-// EventPutUnexpected is the type of the extension event telling the OMS that an item scanned at
-// the put wall is needed by no slot. It is critical (never dropped), like put.confirmed.
-const EventPutUnexpected = "put.unexpected"
+// EventPutUnexpected is the extension event telling the OMS that an item scanned at the put wall
+// is needed by no slot. It is critical (never dropped), like put.confirmed.
+const EventPutUnexpected = protocol.EventPutUnexpected
 
 // Reasons of put.unexpected besides the scan's decoding error kinds (bad_check_digit, ...).
 const (
-	ReasonNotOnWall    = "not_on_wall"   // no order of an open wall has the item
-	ReasonOverQuantity = "over_quantity" // every order with the item has all its units put or lit
+	ReasonNotOnWall    = protocol.PutNotOnWall
+	ReasonOverQuantity = protocol.PutOverQuantity
 )
 
 // PutUnexpected is the data of put.unexpected.
-type PutUnexpected struct {
-	Device string `json:"device"`         // the scanner
-	Code   string `json:"code"`           // the scanned data, as in the scan event
-	GTIN   string `json:"gtin,omitempty"` // the GTIN-14 it carries, when it does
-	Reason string `json:"reason"`
-}
+type PutUnexpected = protocol.PutUnexpected
 
 // putWall loads orders into the slots of a wall (put.wall).
 func (m *machine) putWall(cmd protocol.PutWall) *protocol.Error {

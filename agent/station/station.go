@@ -359,5 +359,5 @@ func (a storeSource) Pending(after uint64, max int) ([]uplink.Event, error) {
 	}
 	return out, nil
 }
-func (a storeSource) Ack(seqs ...uint64) error   { return a.s.store.Ack(seqs...) }
-func (a storeSource) Notify() <-chan struct{}   { return a.s.store.Notify() }
+func (a storeSource) Ack(seqs ...uint64) error { return a.s.store.Ack(seqs...) }
+func (a storeSource) Notify() <-chan struct{}  { return a.s.store.Notify() }

@@ -70,7 +70,7 @@ func (a storeSource) Pending(after uint64, max int) ([]Event, error) {
 	return out, err
 }
 func (a storeSource) Ack(seqs ...uint64) error { return a.s.Ack(seqs...) }
-func (a storeSource) Notify() <-chan struct{} { return a.s.Notify() }
+func (a storeSource) Notify() <-chan struct{}  { return a.s.Notify() }
 
 func openBenchStore(b *testing.B) *outbox.Store {
 	s, err := outbox.Open(filepath.Join(b.TempDir(), "bench.db"), outbox.Options{Site: "B", Station: "s1", MaxBytes: 1 << 30})
