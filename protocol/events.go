@@ -278,6 +278,9 @@ type ReturnReceived struct {
 	RMAID   string         `json:"rma_id"`
 	Lines   []ReturnedLine `json:"lines"`
 	WeightG int64          `json:"weight_g,omitempty"` // 0 when the parcel was not weighed
+	// Announced (an extension) is false for a return nobody announced with return.expect: its
+	// rma_id is the id as scanned. Nil (absent) means announced, for OMSes that ignore it.
+	Announced *bool `json:"announced,omitempty"`
 }
 
 // ReturnedLine is one received line of a return. Reason, Condition and Disposition are the

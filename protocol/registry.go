@@ -423,6 +423,7 @@ func init() {
 				req("disposition", withDoc(reasonRule, "Where the goods go, from the station's returns rules.")),
 			), "The received lines.")),
 			opt("weight_g", integer(1, MaxSafeInt, "The parcel's weight in grams, when weighed.")),
+			opt("announced", boolean("Extension: false for a return nobody announced with return.expect (its rma_id is the id as scanned).")),
 		), decodeEventAs[ReturnReceived])
 
 	addEvent(EventDeviceStatus, "A device changed state.",
