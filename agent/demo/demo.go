@@ -13,9 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -24,7 +26,9 @@ import (
 	"github.com/stationd/stationd/agent/omssim"
 	"github.com/stationd/stationd/agent/station"
 	"github.com/stationd/stationd/devices"
+	"github.com/stationd/stationd/devices/lights"
 	"github.com/stationd/stationd/protocol"
+	"github.com/stationd/stationd/protocol/units"
 )
 
 //go:embed station.yaml.tmpl
@@ -38,8 +42,18 @@ type Options struct {
 	Dir     string // storage directory; "" makes a temporary one, removed at the end
 }
 
-// scannerSim, scaleSim, ... are the parts of the simulators the script uses.
-type scannerSim interface{ Feed(code string) }
+// The parts of the simulators the script uses.
+type (
+	scannerSim interface{ Feed(code string) }
+	scaleSim   interface{ Set(units.Mass) }
+	printerSim interface{ Jobs() [][]byte }
+	lightsSim  interface {
+		Press(input int) error
+		LongPress(input int) error
+		Lit() map[int]lights.State
+		Display(i int) string
+	}
+)
 
 // Run runs the demo and returns an error when the station broke a rule of the contract on the
 // way (a gap in seq, a missing result): the demo doubles as a smoke test.
@@ -49,12 +63,16 @@ func Run(ctx context.Context, o Options) error {
 }
 
 type run struct {
-	o     Options
-	start time.Time
-	out   sync.Mutex
-	sims  map[string]any
-	simMu sync.Mutex
-	simCh chan struct{}
+	o       Options
+	dir     string
+	oms     *omssim.OMS
+	printed atomic.Int64 // events printed so far
+	quiet   atomic.Bool  // stop printing (the broker closing after the end)
+	start   time.Time
+	out     sync.Mutex
+	sims    map[string]any
+	simMu   sync.Mutex
+	simCh   chan struct{}
 }
 
 func (d *run) say(format string, args ...any) {
@@ -64,6 +82,7 @@ func (d *run) say(format string, args ...any) {
 }
 
 func (d *run) step(title string) {
+	d.flush()
 	d.out.Lock()
 	defer d.out.Unlock()
 	fmt.Fprintf(d.o.Out, "\n== %s\n", title)
@@ -96,6 +115,7 @@ func (d *run) main(ctx context.Context) (err error) {
 		}
 		defer os.RemoveAll(dir)
 	}
+	d.dir = dir
 
 	b, err := broker.Start("127.0.0.1:0", nil)
 	if err != nil {
@@ -110,6 +130,7 @@ func (d *run) main(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	d.oms = oms
 	d.step("stationd demo: broker on " + b.URL() + ", station " + cfg.Site + "/" + cfg.Station + ", storage " + dir)
 
 	st, err := station.New(station.Options{
@@ -146,6 +167,7 @@ func (d *run) main(ctx context.Context) (err error) {
 		return err
 	}
 	d.step(fmt.Sprintf("done: %d events received, seq 1..%d without a gap, in %.1fs", len(oms.Events()), oms.MaxSeq(), time.Since(d.start).Seconds()))
+	d.quiet.Store(true)
 	return nil
 }
 
@@ -230,7 +252,122 @@ func (d *run) script(ctx context.Context, b *broker.Broker, oms *omssim.OMS, st 
 	if err := d.until(ctx, func() bool { return oms.MaxSeq() >= last }); err != nil {
 		return fmt.Errorf("backlog after the broker restart: %w", err)
 	}
+	if err := d.pack(ctx, oms, st, scanner); err != nil {
+		return err
+	}
+	return d.pick(ctx, oms)
+}
+
+// pack is a packing session (contract section 7): a mismatch, a weight out of tolerance fixed by
+// the packer, a label.
+func (d *run) pack(ctx context.Context, oms *omssim.OMS, st *station.Station, scanner scannerSim) error {
+	scale, ok := d.sim("scale1").(scaleSim)
+	if !ok {
+		return errors.New("demo: the scale simulator did not attach")
+	}
+	d.step("6. packing: the OMS sends an order; the packer scans it, its items, and a wrong one")
+	order := protocol.PackOrder{
+		OrderID: "SO-1001", Carrier: "chronopost", Service: "13H", TrackingNumber: "XY123456789FR",
+		ShipTo: protocol.ShipTo{Name: "Hélène Dupré", Street: "12 rue de la Paix", Postcode: "42000", City: "Saint-Étienne", Country: "FR"},
+		Lines: []protocol.OrderLine{
+			{Line: protocol.LineString("1"), SKU: "MUG-BLUE", GTIN: "03614270350047", Qty: 2, UnitWeightG: 350, DimsMM: [3]units.Length{120, 100, 100}},
+			{Line: protocol.LineString("2"), SKU: "TEA-GREEN", GTIN: "05012345678900", Qty: 1, UnitWeightG: 120, DimsMM: [3]units.Length{80, 60, 40}, LotRequired: true},
+		},
+	}
+	if err := d.command(ctx, oms, protocol.CommandPackOrder, order, true); err != nil {
+		return err
+	}
+	steps := []struct{ code, event string }{
+		{"SO-1001", protocol.EventPackStarted},
+		{"]E05901234123457", protocol.EventPackMismatch}, // a real GTIN, not in this order
+		{"]E03614270350047", protocol.EventPackItem},
+		{"]E03614270350047", protocol.EventPackItem},
+		{"]C1010501234567890010LOT-7", protocol.EventPackItem}, // GS1-128 with the lot the line requires
+	}
+	for _, s := range steps {
+		n := d.count(oms, s.event)
+		scanner.Feed(s.code)
+		if err := d.until(ctx, func() bool { return d.count(oms, s.event) > n }); err != nil {
+			return fmt.Errorf("after scanning %q: %w", s.code, err)
+		}
+	}
+	d.step("7. weighing: BOX-S chosen (smallest that fits), expected 940 g; a stray 300 g on the scale")
+	scale.Set(1240 * units.Gram)
+	if _, err := oms.WaitType(ctx, protocol.EventPackException, nil); err != nil {
+		return err
+	}
+	d.say("→ the packer lifts the parcel, removes the stray item and puts it back")
+	scale.Set(0)
+	time.Sleep(400 * time.Millisecond)
+	scale.Set(945 * units.Gram)
+	r, err := oms.WaitType(ctx, protocol.EventPackCompleted, nil)
+	if err != nil {
+		return err
+	}
+	var done protocol.PackCompleted
+	json.Unmarshal(r.Event.Data, &done)
+	if p, ok := d.sim("printer1").(printerSim); ok && len(p.Jobs()) > 0 {
+		job := p.Jobs()[len(p.Jobs())-1]
+		path := filepath.Join(d.dir, "label-SO-1001.zpl")
+		os.WriteFile(path, job, 0o644)
+		d.say("label: %d bytes of ZPL sent to printer1 (kept in %s)", len(job), path)
+	}
 	return nil
+}
+
+// pick is a pick-to-light batch: two locations light up, the picker confirms one and shorts the
+// other.
+func (d *run) pick(ctx context.Context, oms *omssim.OMS) error {
+	shelf, ok := d.sim("shelf1").(lightsSim)
+	if !ok {
+		return errors.New("demo: the lights simulator did not attach")
+	}
+	d.step("8. pick-to-light: a batch of two tasks lights its locations with the quantities")
+	batch := protocol.PickTasks{BatchID: "B-77", Tasks: []protocol.PickTask{
+		{TaskID: "T1", Location: "A-01-01", SKU: "MUG-BLUE", Qty: 3},
+		{TaskID: "T2", Location: "A-01-02", SKU: "TEA-GREEN", Qty: 2},
+	}}
+	if err := d.command(ctx, oms, protocol.CommandPickTasks, batch, true); err != nil {
+		return err
+	}
+	d.say("shelf1: %s", d.describe(shelf))
+	d.say("→ the picker takes 3 at A-01-01 and presses; finds only 1 at A-01-02: long press, the display counts down, long press again")
+	shelf.Press(0)
+	if _, err := oms.WaitType(ctx, protocol.EventPickConfirmed, nil); err != nil {
+		return err
+	}
+	shelf.LongPress(1)
+	time.Sleep(50 * time.Millisecond)
+	shelf.LongPress(1)
+	if _, err := oms.WaitType(ctx, protocol.EventPickCompleted, nil); err != nil {
+		return err
+	}
+	d.say("shelf1: %s", d.describe(shelf))
+	return nil
+}
+
+func (d *run) describe(l lightsSim) string {
+	lit := l.Lit()
+	if len(lit) == 0 {
+		return "all off"
+	}
+	var parts []string
+	for i := 0; i < 16; i++ {
+		if st, ok := lit[i]; ok {
+			parts = append(parts, fmt.Sprintf("output %d %v%s display %q", i, st.Color, map[bool]string{true: " blinking"}[st.Blink], l.Display(i)))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (d *run) count(oms *omssim.OMS, typ string) int {
+	n := 0
+	for _, r := range oms.Events() {
+		if r.Event.Type == typ && !r.Dup {
+			n++
+		}
+	}
+	return n
 }
 
 func matchCode(data string) func(json.RawMessage) bool {
@@ -290,8 +427,24 @@ func (d *run) until(ctx context.Context, f func() bool) error {
 	return nil
 }
 
+// flush waits (briefly) until every event the OMS received has been printed, so that the
+// transcript reads in order.
+func (d *run) flush() {
+	if d.oms == nil {
+		return
+	}
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for int(d.printed.Load()) < len(d.oms.Events()) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // printEvent prints one event as the OMS received it.
 func (d *run) printEvent(r omssim.Received) {
+	defer d.printed.Add(1)
+	if d.quiet.Load() {
+		return
+	}
 	ev := r.Event
 	dup := ""
 	if r.Dup {
@@ -301,6 +454,9 @@ func (d *run) printEvent(r omssim.Received) {
 }
 
 func (d *run) printStatus(payload string) {
+	if d.quiet.Load() {
+		return
+	}
 	var st protocol.Status
 	st, err := protocol.DecodeStatus([]byte(payload))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/stationd/stationd/agent"
 	"github.com/stationd/stationd/agent/config"
 	"github.com/stationd/stationd/agent/outbox"
+	"github.com/stationd/stationd/agent/printq"
 	"github.com/stationd/stationd/agent/ulid"
 	"github.com/stationd/stationd/devices/scale"
 	"github.com/stationd/stationd/protocol"
@@ -47,21 +48,12 @@ type Labels interface {
 	Outcomes() <-chan LabelOutcome
 }
 
-// LabelJob is one label to print.
-type LabelJob struct {
-	ID      string // unique for ever (a ULID): label.printed's job_id
-	Printer string // device name (pack.printer)
-	Origin  string // "pack:<order_id>"
-	ZPL     []byte // one or more complete formats, sent as they are
-	Copies  int
-}
+// LabelJob is one label for the print queue (agent/printq): its Origin is "pack:<order_id>".
+type LabelJob = printq.LabelJob
 
-// LabelOutcome is the result of one attempt at a job.
-type LabelOutcome struct {
-	JobID, Printer, Origin string
-	OK                     bool
-	Reason                 string // why it failed, when OK is false
-}
+// LabelOutcome is what became of a job: printed (OK), or failed with the printer's reason (the
+// queue keeps retrying a retryable one and has already appended label.failed).
+type LabelOutcome = printq.LabelOutcome
 
 // Feedback tells the packer what happened, at once: kind is one of the Signal constants, text is
 // a sentence in pack.language (en, fr). Signal is called from the workflow's goroutine and must

@@ -27,6 +27,8 @@ type workflow interface {
 	Run(ctx context.Context) error
 }
 
+type agentHandlers = agent.Handlers
+
 // hub connects the devices to the workflows: device runners (one per configured device, run by
 // the supervisor) publish scans, weights and presses here, and the workflows find the open
 // scale, printer and lights here.
@@ -37,8 +39,13 @@ type hub struct {
 	monitors map[string]*scale.Monitor
 	printers map[string]printer.Printer
 	lights   map[string]lights.Lights
-	scanSubs []chan agent.Scan
+	scanSubs []scanSub
 	btnSubs  []chan agent.Press
+}
+
+type scanSub struct {
+	c    chan agent.Scan
+	skip string // a device whose scans this subscriber does not take
 }
 
 func newHub(s *Station) *hub {
@@ -67,9 +74,6 @@ func (h *hub) devices(cfg *config.Config) []supervisor.Device {
 	return out
 }
 
-// workflows returns the workflows the config's roles ask for.
-func (h *hub) workflows(cfg *config.Config) []workflow { return nil }
-
 // reload hands a new config to the parts that apply changes live.
 func (h *hub) reload(cfg *config.Config) {}
 
@@ -78,7 +82,16 @@ func (h *hub) subscribeScans() <-chan agent.Scan {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := make(chan agent.Scan, 16)
-	h.scanSubs = append(h.scanSubs, c)
+	h.scanSubs = append(h.scanSubs, scanSub{c: c})
+	return c
+}
+
+// subscribeScansExcept returns a channel receiving every scan but those of device skip.
+func (h *hub) subscribeScansExcept(skip string) <-chan agent.Scan {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := make(chan agent.Scan, 16)
+	h.scanSubs = append(h.scanSubs, scanSub{c: c, skip: skip})
 	return c
 }
 
@@ -177,9 +190,12 @@ func (h *hub) scan(ctx context.Context, device string, s scanner.Scan) {
 	h.mu.Lock()
 	subs := h.scanSubs
 	h.mu.Unlock()
-	for _, c := range subs {
+	for _, sub := range subs {
+		if sub.skip == device {
+			continue
+		}
 		select {
-		case c <- agent.Scan{Device: device, Data: s.Data, At: s.At, Decoded: d}:
+		case sub.c <- agent.Scan{Device: device, Data: s.Data, At: s.At, Decoded: d}:
 		case <-ctx.Done():
 			return
 		}

@@ -174,7 +174,10 @@ func (s *Station) Run(ctx context.Context) error {
 			s.up.StatusChanged()
 		},
 	})
-	workflows := s.hub.workflows(cfg)
+	workflows, err := s.hub.workflows(cfg)
+	if err != nil {
+		return err
+	}
 	for _, w := range workflows {
 		w.Register(s.in)
 	}

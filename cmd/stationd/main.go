@@ -5,6 +5,7 @@
 //	stationd run --config FILE    the daemon
 //	stationd check-config FILE    validate a config: every problem as FILE:LINE: key: message
 //	stationd demo                 a self-contained demonstration on simulated devices
+//	stationd sheet                the returns station's barcode sheet, as ZPL
 //	stationd version              version, commit, Go version, GOOS/GOARCH
 //
 // main only delegates to Main so that tests run the whole program in-process.
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/stationd/stationd/agent/config"
+	"github.com/stationd/stationd/agent/returns"
 	"github.com/stationd/stationd/agent/station"
 )
 
@@ -41,6 +43,8 @@ const usage = `usage:
   stationd run --config FILE    run the station agent
   stationd check-config FILE    check a config file and report every problem
   stationd demo                 run a demonstration on simulated devices (no hardware, no network)
+  stationd sheet [--config FILE] [--dpi N] [--lang en|fr]
+                                print the returns barcode sheet (ZPL) on stdout
   stationd version              print the version
 `
 
@@ -57,6 +61,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdCheckConfig(args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "sheet":
+		return cmdSheet(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionString())
 		return 0
@@ -175,4 +181,38 @@ func newLogger(w io.Writer, cfg *config.Config) (*slog.Logger, *slog.LevelVar) {
 		return slog.New(slog.NewJSONHandler(w, opts)), level
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), level
+}
+
+// cmdSheet prints the returns station's barcode sheet (reasons, conditions, controls and the
+// config's box ids) as ZPL on stdout: `stationd sheet --config FILE | nc printer 9100`.
+func cmdSheet(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sheet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file: its pack.boxes and pack.language (optional)")
+	dpi := fs.Int("dpi", 203, "printer resolution: 203, 300 or 600")
+	lang := fs.String("lang", "", "language of the sheet: en or fr (default: pack.language, else en)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var boxes []string
+	if *path != "" {
+		cfg, err := config.Load(*path)
+		if err != nil {
+			printConfigErrors(stderr, err, false)
+			return 1
+		}
+		for _, b := range cfg.Pack.Boxes {
+			boxes = append(boxes, b.ID)
+		}
+		if *lang == "" {
+			*lang = cfg.Pack.Language
+		}
+	}
+	zpl, err := returns.Sheet(*dpi, *lang, boxes)
+	if err != nil {
+		fmt.Fprintf(stderr, "stationd sheet: %v\n", err)
+		return 1
+	}
+	stdout.Write(zpl)
+	return 0
 }
