@@ -187,3 +187,31 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// The main job: `stationd demo` runs the production wiring on simulated devices and exits 0;
+// it fails itself when the station breaks a rule of the contract on the way.
+func TestDemo(t *testing.T) {
+	code, out, errOut := run(t, "demo")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"command.result   station.ping", "refused: bad_json", "pack.mismatch", `"reason":"not_in_order"`,
+		"pack.weighed", `"ok":false`, "weight_out_of_tolerance", "label.printed", "pack.completed",
+		"pick.confirmed", "pick.short", "pick.completed", "offline (shutdown)", "without a gap",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("transcript:\n%s", out)
+	}
+}
+
+func TestSheet(t *testing.T) {
+	code, out, errOut := run(t, "sheet", "--dpi", "300", "--lang", "fr")
+	if code != 0 || !strings.HasPrefix(out, "^XA") || !strings.Contains(out, "RSN-DAMAGED") {
+		t.Fatalf("exit %d, stderr %q, stdout %.80q", code, errOut, out)
+	}
+}
