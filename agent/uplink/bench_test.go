@@ -3,7 +3,6 @@ package uplink
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -154,14 +153,17 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		u := benchUplink(b, m.URL("tcp"), storeSource{s})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		var peak atomic.Int64
+		var peak, peakAnon atomic.Int64
 		stopRSS := make(chan struct{})
 		rssDone := make(chan struct{})
 		go func() {
 			defer close(rssDone)
 			for {
-				if r := rssKB(); r > peak.Load() {
+				if r := rssKB("VmRSS:"); r > peak.Load() {
 					peak.Store(r)
+				}
+				if r := rssKB("RssAnon:"); r > peakAnon.Load() {
+					peakAnon.Store(r)
 				}
 				select {
 				case <-stopRSS:
@@ -184,13 +186,15 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		<-done
 		b.ReportMetric(float64(n)/el.Seconds(), "events/s")
 		b.ReportMetric(float64(peak.Load())/1024, "MB-rss-peak")
+		b.ReportMetric(float64(peakAnon.Load())/1024, "MB-anon-peak")
 		s.Close()
 		b.StartTimer()
 	}
 }
 
-// rssKB reads the process's resident set size from /proc (0 where there is none).
-func rssKB() int64 {
+// rssKB reads a field of /proc/self/status in kB: VmRSS (all resident memory, including the
+// pages of the outbox file that bbolt maps) or RssAnon (the heap and stacks).
+func rssKB(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -198,7 +202,7 @@ func rssKB() int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 			return n
 		}
@@ -206,4 +210,3 @@ func rssKB() int64 {
 	return 0
 }
 
-var _ = fmt.Sprint

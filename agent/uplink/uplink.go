@@ -334,6 +334,9 @@ func (u *Uplink) session(ctx context.Context) (up bool, err error) {
 	return true, err
 }
 
+// readAhead is how many events the pump reads from the source at once.
+const readAhead = 256
+
 type flight struct {
 	seq uint64
 	tok mqtt.Token
@@ -351,26 +354,30 @@ func (u *Uplink) pump(ctx context.Context, client mqtt.Client, lost <-chan error
 		<-ackerDone
 	}()
 
-	cursor := u.ackedUpTo
+	cursor := u.ackedUpTo // the highest seq read from the source
+	var ahead []Event     // read ahead of the window: one read serves many publishes
 	inflight := make([]flight, 0, u.cfg.Window)
 	ackTimer := time.NewTimer(u.cfg.AckTimeout)
 	defer ackTimer.Stop()
 	for {
 		// Fill the window.
 		for len(inflight) < u.cfg.Window {
-			evs, err := u.src.Pending(cursor, u.cfg.Window-len(inflight))
-			if err != nil {
-				return fmt.Errorf("read outbox: %w", err)
+			if len(ahead) == 0 {
+				evs, err := u.src.Pending(cursor, max(readAhead, u.cfg.Window))
+				if err != nil {
+					return fmt.Errorf("read outbox: %w", err)
+				}
+				if len(evs) == 0 {
+					break
+				}
+				ahead = evs
+				cursor = evs[len(evs)-1].Seq
 			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				tok := client.Publish(u.cfg.EventTopic(e.Type), 1, false, e.Payload)
-				inflight = append(inflight, flight{seq: e.Seq, tok: tok, at: time.Now()})
-				cursor = e.Seq
-				u.published.Add(1)
-			}
+			e := ahead[0]
+			ahead = ahead[1:]
+			tok := client.Publish(u.cfg.EventTopic(e.Type), 1, false, e.Payload)
+			inflight = append(inflight, flight{seq: e.Seq, tok: tok, at: time.Now()})
+			u.published.Add(1)
 		}
 		var head <-chan struct{}
 		if len(inflight) > 0 {
