@@ -334,6 +334,9 @@ func (u *Uplink) session(ctx context.Context) (up bool, err error) {
 	return true, err
 }
 
+// statusDelay is how long the pump gathers status changes before publishing the status again.
+const statusDelay = 100 * time.Millisecond
+
 // readAhead is how many events the pump reads from the source at once.
 const readAhead = 256
 
@@ -359,6 +362,10 @@ func (u *Uplink) pump(ctx context.Context, client mqtt.Client, lost <-chan error
 	inflight := make([]flight, 0, u.cfg.Window)
 	ackTimer := time.NewTimer(u.cfg.AckTimeout)
 	defer ackTimer.Stop()
+	statusTimer := time.NewTimer(statusDelay)
+	statusTimer.Stop()
+	defer statusTimer.Stop()
+	var statusC <-chan time.Time // statusTimer.C while a status change waits to be published
 	for {
 		// Fill the window.
 		for len(inflight) < u.cfg.Window {
@@ -392,6 +399,13 @@ func (u *Uplink) pump(ctx context.Context, client mqtt.Client, lost <-chan error
 			return fmt.Errorf("connection lost: %w", explain(err))
 		case <-u.src.Notify():
 		case <-u.statusDirty:
+			// Coalesce a burst of changes (every device opening at start) into one status.
+			if statusC == nil {
+				statusTimer.Reset(statusDelay)
+				statusC = statusTimer.C
+			}
+		case <-statusC:
+			statusC = nil
 			// The retained status is not an event: no need to wait for its PUBACK.
 			client.Publish(u.cfg.StatusTopic, 1, true, u.cfg.Birth())
 		case <-ackTimer.C:
