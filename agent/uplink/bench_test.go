@@ -209,4 +209,3 @@ func rssKB(field string) int64 {
 	}
 	return 0
 }
-
