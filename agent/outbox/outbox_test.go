@@ -76,7 +76,7 @@ func persistent(st Stats) Stats {
 // ends), so that the requests made meanwhile queue up.
 func hold(t testing.TB, s *Store) (release func()) {
 	t.Helper()
-	entered, rel := make(chan struct{}), make(chan struct{})
+	entered, rel := make(chan struct{}, 1), make(chan struct{}) // buffered: fn may run before hold waits
 	errc := make(chan error, 1)
 	go func() {
 		errc <- s.Update(context.Background(), func(tx *Tx) error {
