@@ -31,7 +31,6 @@ const (
 	StateOK           = "ok"
 	StateDisconnected = "disconnected"
 	StateFault        = "fault"
-	StateStarting     = "starting" // opened by nobody yet; only in the birth message
 )
 
 // Spec is one entry of the config's devices list, as a driver sees it.

@@ -129,7 +129,7 @@ func TestDecodeCommandErrors(t *testing.T) {
 		{"label zpl and template", "label.print", `{"v":1,"id":"c-30","type":"label.print","data":{"zpl":"^XA^XZ","template":"shipping"}}`, CodeInvalid, "data: exactly one of zpl and template is required", "c-30", "label.print"},
 		{"label neither", "label.print", `{"v":1,"id":"c-31","type":"label.print","data":{"copies":2}}`, CodeInvalid, "data: exactly one of zpl and template is required", "c-31", "label.print"},
 		{"label zpl null and template", "label.print", `{"v":1,"id":"c-32","type":"label.print","data":{"zpl":null,"template":"shipping","fields":{"name":"A"}}}`, "", "", "c-32", "label.print"},
-		{"label field value not a string", "label.print", `{"v":1,"id":"c-33","type":"label.print","data":{"template":"shipping","fields":{"qty":2}}}`, CodeInvalid, `data.fields["qty"]: must be a string`, "c-33", "label.print"},
+		{"label field value an object", "label.print", `{"v":1,"id":"c-33","type":"label.print","data":{"template":"shipping","fields":{"qty":{"n":2}}}}`, CodeInvalid, `data.fields["qty"]: must be a string, a number or a boolean`, "c-33", "label.print"},
 		{"label field name with a space", "label.print", `{"v":1,"id":"c-34","type":"label.print","data":{"template":"shipping","fields":{"order id":"x"}}}`, CodeInvalid, `data.fields["order id"]: key must be letters`, "c-34", "label.print"},
 		{"light colour unknown", "light.set", `{"v":1,"id":"c-35","type":"light.set","data":{"location":"A-01","color":"purple"}}`, CodeInvalid, `data.color: must be off, red`, "c-35", "light.set"},
 		{"pick task ids duplicated", "pick.tasks", `{"v":1,"id":"c-36","type":"pick.tasks","data":{"batch_id":"B1","tasks":[{"task_id":"T1","location":"A","sku":"S","qty":1},{"task_id":"T1","location":"B","sku":"S","qty":1}]}}`,
@@ -447,5 +447,16 @@ func TestErrorMessagesAreBounded(t *testing.T) {
 		if len(err.Message) > 200 {
 			t.Errorf("message of %d bytes: %.120s", len(err.Message), err.Message)
 		}
+	}
+}
+
+func TestLabelFieldsTakeNumbersAsWritten(t *testing.T) {
+	_, d, err := DecodeCommand("label.print", []byte(`{"v":1,"id":"c","type":"label.print","data":{"template":"shipping","fields":{"weight_g":1234,"ratio":1.50,"fragile":true,"name":"Hélène"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := d.(LabelPrint).Fields
+	if f["weight_g"] != "1234" || f["ratio"] != "1.50" || f["fragile"] != "true" || f["name"] != "Hélène" {
+		t.Errorf("fields %q", f)
 	}
 }

@@ -243,7 +243,7 @@ func init() {
 			opt("printer", withDoc(deviceRule, "The printer device; default: the config's pack.printer.")),
 			opt("zpl", str(1, 0, "A complete ZPL label, sent byte for byte.").match(nil, "")),
 			opt("template", str(1, 64, "A label template of the station.").match(reName, "must be letters, digits, '_' or '-'")),
-			opt("fields", mapOf(str(1, 64, "").match(reFieldName, "must be letters, digits, '_', '-' or '.' (ship_to.name)"), str(0, 1024, "A field value."), "Template fields by name.")),
+			opt("fields", mapOf(str(1, 64, "").match(reFieldName, "must be letters, digits, '_', '-' or '.' (ship_to.name)"), str(0, 1024, "A field value: a string, or a number or boolean taken as written.").orScalar(), "Template fields by name.")),
 			opt("copies", integer(1, 100, "Copies; default 1.")),
 		).with(zplOrTemplate), decodeCommandAs[LabelPrint])
 

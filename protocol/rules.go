@@ -40,6 +40,9 @@ type rule struct {
 	// nullable makes null a value of its own (pack.completed volumetric_g). Otherwise, in
 	// commands, an optional field set to null counts as absent.
 	nullable bool
+	// scalar makes a string rule also take a number or a boolean, kept as written, as the
+	// string (label.print template fields: "weight_g": 1234).
+	scalar bool
 
 	minLen, maxLen int   // strings and line ids: characters; arrays: items; maps: entries. maxLen 0: no limit
 	min, max       int64 // integers and integer line ids, inclusive
@@ -170,9 +173,14 @@ func (r rule) with(c check) rule {
 
 func (r rule) is(v any) rule { r.constant = v; return r }
 
+func (r rule) orScalar() rule { r.scalar = true; return r }
+
 func (r *rule) typeName() string {
 	switch r.kind {
 	case kString:
+		if r.scalar {
+			return "a string, a number or a boolean"
+		}
 		return "a string"
 	case kInteger:
 		return "an integer"
@@ -208,6 +216,14 @@ func (r *rule) validate(v any, path string, lenient bool) (any, *fieldError) {
 	switch r.kind {
 	case kString:
 		s, ok := v.(string)
+		if !ok && r.scalar {
+			switch x := v.(type) {
+			case json.Number:
+				s, ok = string(x), true
+			case bool:
+				s, ok = strconv.FormatBool(x), true
+			}
+		}
 		if !ok {
 			return nil, r.typeErr(path)
 		}

@@ -117,7 +117,11 @@ func schemaOf(r *rule, lenient, optional bool) []kv {
 	switch r.kind {
 	case kAny:
 	case kString:
-		out = append(out, kv{"type", typ("string")})
+		if r.scalar {
+			out = append(out, kv{"type", typ("string", "number", "boolean")})
+		} else {
+			out = append(out, kv{"type", typ("string")})
+		}
 		if r.constant != nil {
 			out = append(out, kv{"const", r.constant})
 		}

@@ -336,8 +336,11 @@ func (w *Workflow) weight(ctx context.Context, measured units.Mass) {
 	cfg, p := w.cfg(), w.open
 	nr := p.rec.clone()
 	expected := p.expected()
-	tol := cfg.Pack.Tolerance.Allowed(expected)
-	diff := measured - expected
+	// The check is made on the event's own whole grams, the tolerance rounded down, so that the
+	// OMS can verify it: ok exactly when |measured_g - expected_g| <= tolerance_g (5 % of
+	// 1370 g is 68.5 g: tolerance_g 68, and a 69 g difference is out).
+	tol := cfg.Pack.Tolerance.Allowed(expected) / units.Gram * units.Gram
+	diff := units.Mass(measured.Grams()-expected.Grams()) * units.Gram
 	nr.Weight = &weightRecord{Measured: measured, Expected: expected, Tolerance: tol, OK: abs(diff) <= tol}
 	ev := protocol.PackWeighed{OrderID: p.order.OrderID, MeasuredG: measured.Grams(), ExpectedG: expected.Grams(),
 		ToleranceG: tol.Grams(), OK: nr.Weight.OK}

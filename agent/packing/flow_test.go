@@ -222,7 +222,7 @@ func TestFlowBoxScanned(t *testing.T) {
 		}
 		st.events()
 		st.weigh(1100) // 900 g + tare 210 g = 1110 g ± 55.5 g
-		st.expect(protocol.PackWeighed{OrderID: "O-1", MeasuredG: 1100, ExpectedG: 1110, ToleranceG: 56, OK: true})
+		st.expect(protocol.PackWeighed{OrderID: "O-1", MeasuredG: 1100, ExpectedG: 1110, ToleranceG: 55, OK: true})
 		printed(t, st, "O-1")
 		evs := st.events()
 		c := evs[0].(protocol.PackCompleted)
@@ -241,7 +241,7 @@ func TestFlowBoxChangedWhileWeighing(t *testing.T) {
 		st.scan("BOX-M")
 		st.events()
 		st.weigh(1110)
-		st.expect(protocol.PackWeighed{OrderID: "O-1", MeasuredG: 1110, ExpectedG: 1110, ToleranceG: 56, OK: true})
+		st.expect(protocol.PackWeighed{OrderID: "O-1", MeasuredG: 1110, ExpectedG: 1110, ToleranceG: 55, OK: true})
 		st.scan("BOX-S") // too late: the label is queued
 		st.expect()
 		if s := st.fb.last(); s.kind != SignalMismatch {

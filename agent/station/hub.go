@@ -39,6 +39,7 @@ type hub struct {
 	monitors map[string]*scale.Monitor
 	printers map[string]printer.Printer
 	lights   map[string]lights.Lights
+	kicks    map[string]chan struct{} // per printer: check its status now
 	scanSubs []scanSub
 	btnSubs  []chan agent.Press
 }
@@ -49,7 +50,7 @@ type scanSub struct {
 }
 
 func newHub(s *Station) *hub {
-	return &hub{s: s, monitors: map[string]*scale.Monitor{}, printers: map[string]printer.Printer{}, lights: map[string]lights.Lights{}}
+	return &hub{s: s, monitors: map[string]*scale.Monitor{}, printers: map[string]printer.Printer{}, lights: map[string]lights.Lights{}, kicks: map[string]chan struct{}{}}
 }
 
 // devices returns one supervised device per configured entry.
@@ -251,10 +252,13 @@ func (h *hub) runScale(spec devices.Spec) func(context.Context, supervisor.Repor
 				return
 			}
 			throttle.Every = every
-			if throttle.Allow(s.Time) {
+			// The event carries the reading's time, to the millisecond as on the wire, and the
+			// throttle judges that same time: two weight events are never closer than weight_ms.
+			at := s.Time.Truncate(time.Millisecond)
+			if throttle.Allow(at) {
 				// The append waits for one fsync: a few ms, well under any poll interval.
 				ev := protocol.Weight{Device: spec.Name, Grams: s.Mass.Grams(), Stable: s.Stable}
-				if err := h.s.Emit(ctx, protocol.EventWeight, ev); err != nil {
+				if err := h.s.EmitAt(ctx, protocol.EventWeight, at, ev); err != nil {
 					h.s.log.Warn("weight telemetry not recorded: "+err.Error(), "device", spec.Name)
 				}
 			}
@@ -293,6 +297,7 @@ func (h *hub) runPrinter(spec devices.Spec) func(context.Context, supervisor.Rep
 		defer dropHandle(h, h.printers, spec.Name)
 		t := time.NewTicker(printerPoll)
 		defer t.Stop()
+		kick := h.printerKick(spec.Name)
 		for {
 			st, err := p.Status(ctx)
 			switch {
@@ -312,8 +317,30 @@ func (h *hub) runPrinter(spec devices.Spec) func(context.Context, supervisor.Rep
 			case <-ctx.Done():
 				return nil
 			case <-t.C:
+			case <-kick:
 			}
 		}
+	}
+}
+
+// printerKick returns the channel that makes printer name's runner check its status now.
+func (h *hub) printerKick(name string) chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.kicks[name]
+	if c == nil {
+		c = make(chan struct{}, 1)
+		h.kicks[name] = c
+	}
+	return c
+}
+
+// checkPrinter asks printer name's runner to check its status at once (after a job's outcome,
+// so that paper out shows in device.status without waiting for the next poll).
+func (h *hub) checkPrinter(name string) {
+	select {
+	case h.printerKick(name) <- struct{}{}:
+	default:
 	}
 }
 

@@ -251,6 +251,14 @@ func (s *Station) Emit(ctx context.Context, eventType string, data any) error {
 	return err
 }
 
+// EmitAt is Emit for an event that happened at a given time (a scale reading).
+func (s *Station) EmitAt(ctx context.Context, eventType string, at time.Time, data any) error {
+	_, err := s.store.Append(context.WithoutCancel(ctx), outbox.Event{
+		Type: eventType, Time: at, Data: data, Telemetry: protocol.IsTelemetry(eventType),
+	})
+	return err
+}
+
 // emitCritical appends an event and logs a failure: for events that nothing waits on.
 func (s *Station) emitCritical(eventType string, data any) {
 	if err := s.Emit(context.Background(), eventType, data); err != nil {

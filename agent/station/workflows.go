@@ -47,6 +47,7 @@ func (h *hub) workflows(cfg *config.Config) ([]workflow, error) {
 		Default:  def,
 		Render:   printq.Templates(tmpls, h.dpi),
 		Notify: func(o printq.LabelOutcome) {
+			h.checkPrinter(o.Printer)
 			if !o.OK {
 				log.Warn("label not printed: "+o.Reason, "printer", o.Printer, "job_id", o.JobID, "origin", o.Origin)
 			}

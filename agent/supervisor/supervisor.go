@@ -93,7 +93,9 @@ func New(ds []Device, o Options) *Supervisor {
 	}
 	s := &Supervisor{opts: o, devices: ds, states: map[string]protocol.DeviceState{}, detail: map[string]string{}}
 	for _, d := range ds {
-		s.states[d.Spec.Name] = protocol.DeviceState{Name: d.Spec.Name, Kind: d.Spec.Kind, Driver: d.Spec.Driver, State: devices.StateStarting}
+		// Not opened yet: reported as disconnected (the contract's states are ok, disconnected
+		// and fault); the first open turns it ok or says why not.
+		s.states[d.Spec.Name] = protocol.DeviceState{Name: d.Spec.Name, Kind: d.Spec.Kind, Driver: d.Spec.Driver, State: devices.StateDisconnected}
 	}
 	return s
 }

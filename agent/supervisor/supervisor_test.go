@@ -58,7 +58,7 @@ func TestReopenWithBackoff(t *testing.T) {
 			},
 		}
 		s := New([]Device{dev}, Options{OnChange: rec.add, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second})
-		if got := s.States()[0].State; got != devices.StateStarting {
+		if got := s.States()[0].State; got != devices.StateDisconnected {
 			t.Fatalf("initial state %q", got)
 		}
 		ctx, cancel := context.WithCancel(context.Background())

@@ -172,14 +172,14 @@ func waitFor(t testing.TB, what string, d time.Duration, f func() bool) {
 
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *lockedWriter
 	done   chan error
 }
 
 func start(t testing.TB, bin, cfg string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, "run", "--config", cfg), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	p.cmd.Stderr = &lockedWriter{w: p.stderr}
+	p := &proc{cmd: exec.Command(bin, "run", "--config", cfg), stderr: &lockedWriter{w: &bytes.Buffer{}}, done: make(chan error, 1)}
+	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +202,21 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+// TestMain removes the binary built for the end-to-end tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
 
 func TestE2ESigtermPublishesOfflineAndExits(t *testing.T) {
