@@ -79,13 +79,7 @@ func (h *hub) devices(cfg *config.Config) []supervisor.Device {
 func (h *hub) reload(cfg *config.Config) {}
 
 // subscribeScans returns a channel receiving every scan; the workflow must keep reading it.
-func (h *hub) subscribeScans() <-chan agent.Scan {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	c := make(chan agent.Scan, 16)
-	h.scanSubs = append(h.scanSubs, scanSub{c: c})
-	return c
-}
+func (h *hub) subscribeScans() <-chan agent.Scan { return h.subscribeScansExcept("") }
 
 // subscribeScansExcept returns a channel receiving every scan but those of device skip.
 func (h *hub) subscribeScansExcept(skip string) <-chan agent.Scan {
