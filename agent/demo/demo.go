@@ -255,7 +255,39 @@ func (d *run) script(ctx context.Context, b *broker.Broker, oms *omssim.OMS, st 
 	if err := d.pack(ctx, oms, st, scanner); err != nil {
 		return err
 	}
-	return d.pick(ctx, oms)
+	if err := d.pick(ctx, oms); err != nil {
+		return err
+	}
+	return d.ret(ctx, oms)
+}
+
+// ret is a return at the returns bench (its own scanner): announced by the OMS, scanned in with a
+// reason from the barcode sheet (stationd sheet), weighed, and reported.
+func (d *run) ret(ctx context.Context, oms *omssim.OMS) error {
+	scanner, ok := d.sim("scanner2").(scannerSim)
+	if !ok {
+		return errors.New("demo: the returns scanner simulator did not attach")
+	}
+	scale, _ := d.sim("scale1").(scaleSim)
+	d.step("9. a return: the OMS announces it, the operator scans the RMA, the item, a reason from the sheet, done")
+	expect := protocol.ReturnExpect{RMAID: "RMA-5001", OrderID: "SO-0999", Lines: []protocol.ReturnExpectLine{{SKU: "MUG-BLUE", GTIN: "03614270350047", Qty: 1}}}
+	if err := d.command(ctx, oms, protocol.CommandReturnExpect, expect, true); err != nil {
+		return err
+	}
+	if scale != nil {
+		scale.Set(0)
+	}
+	for _, code := range []string{"RMA-5001", "]E03614270350047", "RSN-DAMAGED"} {
+		scanner.Feed(code)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if scale != nil {
+		scale.Set(380 * units.Gram) // the parcel on the scale
+		time.Sleep(600 * time.Millisecond)
+	}
+	scanner.Feed("RET-DONE")
+	_, err := oms.WaitType(ctx, protocol.EventReturnReceived, nil)
+	return err
 }
 
 // pack is a packing session (contract section 7): a mismatch, a weight out of tolerance fixed by

@@ -198,7 +198,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"command.result   station.ping", "refused: bad_json", "pack.mismatch", `"reason":"not_in_order"`,
 		"pack.weighed", `"ok":false`, "weight_out_of_tolerance", "label.printed", "pack.completed",
-		"pick.confirmed", "pick.short", "pick.completed", "offline (shutdown)", "without a gap",
+		"pick.confirmed", "pick.short", "pick.completed", "return.received", "offline (shutdown)", "without a gap",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q", want)
