@@ -79,6 +79,10 @@ const (
 	KindScale   = "scale"
 	KindPrinter = "printer"
 	KindLights  = "lights"
+	// KindStorage is an extension: device.status of the pseudo-device "outbox", fault while the
+	// outbox is nearly full of unacknowledged critical events (new work refused), ok again
+	// once it drains.
+	KindStorage = "storage"
 
 	DeviceOK           = "ok"
 	DeviceDisconnected = "disconnected"

@@ -429,7 +429,7 @@ func init() {
 	addEvent(EventDeviceStatus, "A device changed state.",
 		object("",
 			req("device", deviceRule),
-			req("kind", enumOf("Device kind.", KindScanner, KindScale, KindPrinter, KindLights)),
+			req("kind", enumOf("Device kind; storage (an extension) for the outbox alarm.", KindScanner, KindScale, KindPrinter, KindLights, KindStorage)),
 			req("state", enumOf("ok, disconnected or fault.", DeviceOK, DeviceDisconnected, DeviceFault)),
 			opt("detail", str(1, 1024, "What happened and what to do, for the technician.")),
 		), decodeEventAs[DeviceStatus])

@@ -315,7 +315,7 @@ func (s *Station) onAlarm(full bool) {
 	s.alarmSince = s.opts.Now()
 	s.alarmMu.Unlock()
 	s.alarm.Store(full)
-	st := protocol.DeviceStatus{Device: "outbox", Kind: "storage", State: devices.StateOK}
+	st := protocol.DeviceStatus{Device: "outbox", Kind: protocol.KindStorage, State: devices.StateOK}
 	if full {
 		st.State = devices.StateFault
 		st.Detail = "outbox nearly full: the broker has not acknowledged events for a long time; new work is refused until it drains (check the network and the broker, or raise storage.max_outbox_mb)"

@@ -16,6 +16,7 @@ import (
 	"github.com/stationd/stationd/protocol"
 
 	_ "github.com/stationd/stationd/devices/printer/printersim"
+	_ "github.com/stationd/stationd/devices/scale/scalesim"
 	_ "github.com/stationd/stationd/devices/scanner/scannersim"
 )
 
@@ -185,4 +186,73 @@ func (h *harness) countStatus(device, state string) int {
 		}
 	}
 	return n
+}
+
+// The outbox nearly full of critical events (broker gone for long): the station raises the alarm
+// in the log, the birth and a device.status, refuses new work, and accepts it again once the
+// backlog drains.
+func TestOutboxFullAlarm(t *testing.T) {
+	h := newHarness(t, `site: T
+station: s1
+roles: [pack]
+mqtt: {broker: "%s", reconnect_max: 1s}
+storage: {dir: "%s", max_outbox_mb: 1}
+devices:
+  - {name: scanner1, kind: scanner, driver: sim}
+  - {name: scale1, kind: scale, driver: sim}
+  - {name: printer1, kind: printer, driver: sim}
+pack:
+  scanner: scanner1
+  scale: scale1
+  printer: printer1
+  boxes: [{id: BOX-S, inner_mm: [250, 200, 100], outer_mm: [260, 210, 110], tare_g: 120}]
+`)
+	c := ctx(t)
+	if _, err := h.oms.WaitStatus(c, func(s string) bool { return strings.Contains(s, `"online":true`) }); err != nil {
+		t.Fatal(err)
+	}
+	h.b.Stop()
+	detail := strings.Repeat("x", 1000)
+	for i := 0; !h.st.Store().Stats().Alarm; i++ {
+		if i > 2000 {
+			t.Fatal("no alarm after 2000 critical events of 1 KB in a 1 MiB outbox")
+		}
+		if err := h.st.Emit(c, protocol.EventPackException, protocol.PackException{OrderID: "A", Reason: "test", Detail: detail}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The alarm is in the birth and, as a device.status of the outbox, in the outbox.
+	for !strings.Contains(string(h.st.birth()), `"code":"outbox_full"`) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	found := false
+	for !found {
+		recs, err := h.st.Store().Pending(0, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			found = found || r.Type == protocol.EventDeviceStatus && strings.Contains(string(r.Payload), `"device":"outbox","kind":"storage","state":"fault"`)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// New work is refused; a ping is not work.
+	order := `{"v":1,"id":"o1","type":"pack.order","data":{"order_id":"A1","carrier":"colissimo","ship_to":{"name":"N","street":"S","postcode":"75001","city":"Paris","country":"FR"},"lines":[{"line":"1","sku":"SKU1","qty":1,"unit_weight_g":100}]}}`
+	res, err := h.st.in.Process(c, "wh/v1/T/s1/cmd/pack.order", []byte(order))
+	if err != nil || res.Error == nil || res.Error.Code != protocol.CodeStorageFull {
+		t.Fatalf("pack.order while full: %+v %v", res, err)
+	}
+	// The broker is back: the backlog drains, the alarm clears, work is accepted.
+	h.b.Restart()
+	for h.st.Store().Stats().Alarm {
+		select {
+		case <-c.Done():
+			t.Fatal("alarm not cleared after the backlog drained")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	res, err = h.st.in.Process(c, "wh/v1/T/s1/cmd/pack.order", []byte(order))
+	if err != nil || !res.OK {
+		t.Fatalf("pack.order after the drain: %+v %v", res, err)
+	}
 }
