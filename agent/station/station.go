@@ -132,7 +132,7 @@ func (s *Station) tlsConfig() (*tls.Config, error) {
 	t := c.MQTT.TLS
 	switch {
 	case t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "":
-	case hasScheme(c.MQTT.Broker, "ssl", "wss", "tls", "mqtts"):
+	case hasScheme(c.MQTT.Broker, "ssl", "wss"): // the config allows tcp, ssl, ws and wss
 	default:
 		return nil, nil
 	}
@@ -245,10 +245,7 @@ func (s *Station) Run(ctx context.Context) error {
 // Emit appends an event durably (agent.Emitter). The append is not cancelled by ctx once
 // submitted: an event whose cause already happened is always written.
 func (s *Station) Emit(ctx context.Context, eventType string, data any) error {
-	_, err := s.store.Append(context.WithoutCancel(ctx), outbox.Event{
-		Type: eventType, Time: s.opts.Now(), Data: data, Telemetry: protocol.IsTelemetry(eventType),
-	})
-	return err
+	return s.EmitAt(ctx, eventType, s.opts.Now(), data)
 }
 
 // EmitAt is Emit for an event that happened at a given time (a scale reading).

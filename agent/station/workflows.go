@@ -73,12 +73,7 @@ func (h *hub) workflows(cfg *config.Config) ([]workflow, error) {
 			Config:   h.s.cfg.Load,
 			Now:      h.s.opts.Now,
 			Log:      log.With("workflow", "packing"),
-			DPI: func(name string) int {
-				if p := h.Printer(name); p != nil {
-					return p.DPI()
-				}
-				return 0
-			},
+			DPI:      h.dpi,
 		})
 		if err != nil {
 			return nil, err
